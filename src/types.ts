@@ -14,3 +14,16 @@ export interface HostTensor {
 
 /** Named host tensors, e.g. a state dict in the reference's key naming. */
 export type StateDict = Record<string, HostTensor>;
+
+/**
+ * Adam moments for one model, keyed by the model's parameter names (the reference's state_dict
+ * keys, e.g. `generator.progression.0.conv2.conv.weight_orig`), in the reference's NCHW layout.
+ */
+export interface AdamState {
+  /** Number of steps taken (Adam's `t`, the reference's `state[p]["step"]`). */
+  step: number;
+  /** First moments (`exp_avg`). */
+  m: StateDict;
+  /** Second moments (`exp_avg_sq`). */
+  v: StateDict;
+}

@@ -1,0 +1,79 @@
+/**
+ * `cli.ts convert <in> <out.safetensors>`: any importable checkpoint (reference torch.save zip or
+ * legacy, Jittor jt.save, ours) -> our safetensors checkpoint, with the architecture inferred.
+ *
+ * @example
+ * ```sh
+ * deno run -A cli.ts convert checkpoint/train_step-6.model runs/imported.safetensors
+ * ```
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import type { Command } from "../../cli.ts";
+import { maxResolution } from "../config.ts";
+import { encodeCheckpoint } from "../io/checkpoint.ts";
+import { writeFileAtomic } from "../io/files.ts";
+import { importCheckpointFile } from "../io/import.ts";
+
+const HELP = `Usage: deno run -A cli.ts convert <in> <out.safetensors>
+
+Converts a checkpoint to the stylegan safetensors format (G/, D/, Gema/, Adam state, config).
+<in> may be a reference torch.save file (zip or legacy format, a training dict or a bare
+state dict), a Jittor port jt.save file, or a stylegan checkpoint.
+
+Options:
+  -h, --help   Show this help`;
+
+/** The `convert` subcommand. */
+export const command: Command = {
+  summary: "Convert a reference, Jittor or stylegan checkpoint to a stylegan .safetensors file",
+  async run(args: string[]): Promise<number> {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args,
+        options: { help: { type: "boolean", short: "h" } },
+        allowPositionals: true,
+      });
+    } catch (e) {
+      console.error(`convert: ${(e as Error).message}\n\n${HELP}`);
+      return 2;
+    }
+    if (parsed.values.help) {
+      console.log(HELP);
+      return 0;
+    }
+    const [input, output] = parsed.positionals;
+    if (parsed.positionals.length !== 2) {
+      console.error(
+        `convert: expected <in> and <out.safetensors>, got ${parsed.positionals.length} arguments\n\n${HELP}`,
+      );
+      return 2;
+    }
+    try {
+      const ckpt = await importCheckpointFile(input);
+      const { format: _format, notes, ...content } = ckpt;
+      const bytes = encodeCheckpoint(content);
+      await writeFileAtomic(output, bytes);
+      const parts = [
+        ckpt.generator && "G",
+        ckpt.discriminator && "D",
+        ckpt.gRunning && "Gema",
+        ckpt.gOptimizer && "optG",
+        ckpt.dOptimizer && "optD",
+      ].filter(Boolean);
+      console.log(
+        `${input} (${ckpt.format}, ${maxResolution(ckpt.config)} px) -> ${output}: ${
+          parts.join(", ")
+        }, ${bytes.length} bytes`,
+      );
+      for (const note of notes) console.log(`  note: ${note}`);
+      return 0;
+    } catch (e) {
+      console.error(`convert: ${(e as Error).message}`);
+      return 1;
+    }
+  },
+};

@@ -26,6 +26,11 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   dataset: () => import("./src/cli/dataset.ts").then((m) => m.command),
   info: () => import("./src/cli/info.ts").then((m) => m.command),
   swd: () => import("./src/cli/swd.ts").then((m) => m.command),
+  generate: () => import("./src/cli/generate.ts").then((m) => m.command),
+  mix: () => import("./src/cli/mix.ts").then((m) => m.command),
+  interpolate: () => import("./src/cli/interpolate.ts").then((m) => m.command),
+  figures: () => import("./src/cli/figures.ts").then((m) => m.command),
+  train: () => import("./src/cli/train.ts").then((m) => m.command),
 };
 
 function usage(): string {

@@ -27,3 +27,6 @@ export interface AdamState {
   /** Second moments (`exp_avg_sq`). */
   v: StateDict;
 }
+
+/** An RGB colour, each component in 0..255. */
+export type Rgb = [number, number, number];

@@ -306,7 +306,14 @@ async function trainIteration(v: ParityVectors, c: Record<string, any>): Promise
   const size = 4 * 2 ** c.step;
   const trainer = new Trainer({
     config: v.config,
-    options: { loss: c.loss, lr: c.lr, emaDecay: c.ema_decay, mixing: false, initSize: size, maxSize: size },
+    options: {
+      loss: c.loss,
+      lr: c.lr,
+      emaDecay: c.ema_decay,
+      mixing: false,
+      initSize: size,
+      maxSize: size,
+    },
   });
   trainer.g.loadStateDict(v.group("G/"));
   trainer.d.loadStateDict(v.group("D/"));
@@ -322,7 +329,12 @@ async function trainIteration(v: ParityVectors, c: Record<string, any>): Promise
   tf.dispose([inputs.real, inputs.zD, inputs.zG, inputs.eps, ...inputs.noise]);
   let err = 0;
   const details: string[] = [];
-  for (const [prefix, model] of [["G/", trainer.g], ["D/", trainer.d], ["Gema/", trainer.gEma]] as const) {
+  for (
+    const [prefix, model] of [["G/", trainer.g], ["D/", trainer.d], [
+      "Gema/",
+      trainer.gEma,
+    ]] as const
+  ) {
     const ours = await model.stateDict();
     const deviations: number[] = [];
     for (const p of model.namedParameters()) {
@@ -334,15 +346,24 @@ async function trainIteration(v: ParityVectors, c: Record<string, any>): Promise
       }
     }
     deviations.sort((a, b) => a - b);
-    const quantile = deviations[Math.min(deviations.length - 1, Math.floor(TRAIN_QUANTILE * deviations.length))];
+    const quantile =
+      deviations[Math.min(deviations.length - 1, Math.floor(TRAIN_QUANTILE * deviations.length))];
     const outside = deviations.length - deviations.findIndex((d) => d > TRAIN_TOL);
     const worst = deviations[deviations.length - 1];
     err = Math.max(err, quantile);
     const count = deviations[deviations.length - 1] > TRAIN_TOL ? outside : 0;
-    details.push(`${prefix.slice(0, -1)} worst ${worst.toExponential(1)}, ${count}/${deviations.length} over`);
+    details.push(
+      `${prefix.slice(0, -1)} worst ${worst.toExponential(1)}, ${count}/${deviations.length} over`,
+    );
   }
   trainer.dispose();
-  return { name: `train_iter ${c.loss}`, err, tol: TRAIN_TOL, pass: err <= TRAIN_TOL, detail: details.join("; ") };
+  return {
+    name: `train_iter ${c.loss}`,
+    err,
+    tol: TRAIN_TOL,
+    pass: err <= TRAIN_TOL,
+    detail: details.join("; "),
+  };
 }
 
 if (import.meta.main) {

@@ -35,7 +35,9 @@ async function scalar(f: () => tf.Scalar): Promise<number> {
 async function directional(f: () => tf.Scalar, vars: tf.Variable[], seed: number, h = 1e-2) {
   const dirs = vars.map((v, i) => tf.randomNormal(v.shape, 0, 1, "float32", seed + i));
   const { value, grads } = tf.variableGrads(f, vars);
-  const analytic = await scalar(() => tf.addN(vars.map((v, i) => tf.sum(tf.mul(grads[v.name], dirs[i])))));
+  const analytic = await scalar(() =>
+    tf.addN(vars.map((v, i) => tf.sum(tf.mul(grads[v.name], dirs[i]))))
+  );
   tf.dispose([value, ...Object.values(grads)]);
   const originals = vars.map((v) => v.clone());
   const shifted = (sign: number) => {
@@ -58,7 +60,13 @@ for (const backend of BACKENDS) {
     const init = new Initializer(7);
     const x = tf.randomNormal([4, 8, 8, 6], 0, 1, "float32", 3) as tf.Tensor4D;
     const conv = new EqualConv2d({ inChannels: 6, outChannels: 5, kernel: 3, padding: 1, init });
-    const fused = new FusedDownsample({ inChannels: 6, outChannels: 5, kernel: 3, padding: 1, init });
+    const fused = new FusedDownsample({
+      inChannels: 6,
+      outChannels: 5,
+      kernel: 3,
+      padding: 1,
+      init,
+    });
     const blur = new Blur({ channels: 6 });
     const fromRgb = new EqualConv2d({ inChannels: 6, outChannels: 4, kernel: 1, init });
     const stddev = new MinibatchStdDev();
@@ -67,21 +75,33 @@ for (const backend of BACKENDS) {
       ["EqualConv2d 3x3", conv, (t) => conv.apply(t)],
       ["Blur + FusedDownsample", fused, (t) => fused.apply(blur.apply(t))],
       ["Blur + EqualConv2d + avg pool", conv, (t) => avgPool2x(conv.apply(blur.apply(t)))],
-      ["MinibatchStdDev + 1x1 conv", fromRgb, (t) => fromRgb.apply(stddev.apply(t).slice([0, 0, 0, 1], [4, 8, 8, 6]))],
-      ["avg pool + EqualLinear", linear, (t) => linear.apply(tf.reshape(avgPool2x(t), [4, 96]) as tf.Tensor2D)],
+      [
+        "MinibatchStdDev + 1x1 conv",
+        fromRgb,
+        (t) => fromRgb.apply(stddev.apply(t).slice([0, 0, 0, 1], [4, 8, 8, 6])),
+      ],
+      [
+        "avg pool + EqualLinear",
+        linear,
+        (t) => linear.apply(tf.reshape(avgPool2x(t), [4, 96]) as tf.Tensor2D),
+      ],
     ];
     const before = tf.memory().numTensors;
     const failures: string[] = [];
     for (const [i, [name, module, layer]] of cases.entries()) {
       const r = tf.tidy(() => tf.randomNormal(layer(x).shape, 0, 1, "float32", 50 + i));
       const f = () => {
-        const gx = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(r, tf.square(layer(xi as tf.Tensor4D)))))(x);
+        const gx = tf.grad((xi: tf.Tensor) =>
+          tf.sum(tf.mul(r, tf.square(layer(xi as tf.Tensor4D))))
+        )(x);
         return tf.sum(tf.square(gx)) as tf.Scalar;
       };
       const { analytic, numeric } = await directional(f, module.variables(), 100 * i);
       r.dispose();
       const err = Math.abs(numeric - analytic) / Math.abs(analytic);
-      if (!(err < 2e-3)) failures.push(`${name}: analytic ${analytic} numeric ${numeric} err ${err}`);
+      if (!(err < 2e-3)) {
+        failures.push(`${name}: analytic ${analytic} numeric ${numeric} err ${err}`);
+      }
     }
     assert.equal(tf.memory().numTensors, before, "tensors leaked");
     assert(failures.length === 0, failures.join("\n"));

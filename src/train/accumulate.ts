@@ -10,7 +10,9 @@ import * as tf from "@tensorflow/tfjs";
 export function microBatches(batch: number, micro?: number): { start: number; size: number }[] {
   const size = Math.max(1, Math.min(micro ?? batch, batch));
   const out = [];
-  for (let start = 0; start < batch; start += size) out.push({ start, size: Math.min(size, batch - start) });
+  for (let start = 0; start < batch; start += size) {
+    out.push({ start, size: Math.min(size, batch - start) });
+  }
   return out;
 }
 
@@ -41,7 +43,10 @@ export function accumulateGradients(
   let grads: tf.NamedTensorMap = {};
   let value = tf.scalar(0);
   for (const { start, size } of pieces) {
-    const part = tf.variableGrads(() => tf.mul(loss(start, size), size / batch) as tf.Scalar, variables);
+    const part = tf.variableGrads(
+      () => tf.mul(loss(start, size), size / batch) as tf.Scalar,
+      variables,
+    );
     const merged: tf.NamedTensorMap = {};
     for (const [name, g] of Object.entries(part.grads)) {
       merged[name] = grads[name] ? tf.add(grads[name], g) : g;

@@ -67,7 +67,10 @@ export function discriminatorLoss(
     let adversarial: tf.Scalar;
     let penalty: tf.Scalar;
     if (loss === "r1") {
-      adversarial = tf.add(tf.mean(tf.softplus(tf.neg(realScore))), tf.mean(tf.softplus(fakeScore)));
+      adversarial = tf.add(
+        tf.mean(tf.softplus(tf.neg(realScore))),
+        tf.mean(tf.softplus(fakeScore)),
+      );
       penalty = tf.mul(gamma / 2, tf.mean(gradientNormSq(critic, real)));
     } else {
       if (!eps) throw new Error("wgan-gp needs eps, one interpolation weight per sample");

@@ -40,10 +40,15 @@ export interface SchedulePosition {
 
 /** Values for the next iteration. */
 export interface IterationPlan {
+  /** Level. */
   step: number;
+  /** `4 * 2 ** step` px. */
   resolution: number;
+  /** Fade-in weight. */
   alpha: number;
+  /** Batch size. */
   batch: number;
+  /** Learning rate. */
   lr: number;
   /** True when this iteration starts a new resolution. */
   grew: boolean;

@@ -7,7 +7,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type StyleGANConfig, maxResolution } from "../config.ts";
+import { maxResolution, type StyleGANConfig } from "../config.ts";
 import type { Checkpoint } from "../io/checkpoint.ts";
 import { Discriminator } from "../models/discriminator.ts";
 import { StyledGenerator } from "../models/generator.ts";
@@ -75,8 +75,9 @@ export interface StepInputs {
   zD: Latents;
   /** Latents of the fakes G is trained on. */
   zG: Latents;
-  /** Level and fade-in. */
+  /** Level: images are `4 * 2 ** step` px. */
   step: number;
+  /** Fade-in weight of the new level (outside [0, 1): none). */
   alpha: number;
   /** Noise maps for every G forward (random when omitted). */
   noise?: tf.Tensor4D[];
@@ -98,12 +99,19 @@ export interface StepStats {
 
 /** What `iterate` did. */
 export interface IterationStats extends StepStats {
+  /** Iterations done, this one included. */
   iteration: number;
+  /** Resolution trained, px. */
   resolution: number;
+  /** Fade-in weight used. */
   alpha: number;
+  /** Batch size used. */
   batch: number;
+  /** Learning rate used. */
   lr: number;
+  /** Real images shown so far. */
   imagesSeen: number;
+  /** True when this iteration started a new resolution. */
   grew: boolean;
 }
 
@@ -117,7 +125,7 @@ export interface IterationStats extends StepStats {
  * import { PRESETS } from "../config.ts";
  * const trainer = new Trainer({ config: PRESETS.tiny, options: { batch: 4, initSize: 8, maxSize: 8 } });
  * for (let i = 0; i < 3; i++) {
- *   await trainer.iterate(async (size, n) => tf.randomUniform([n, size, size, 3], -1, 1) as tf.Tensor4D);
+ *   await trainer.iterate((size, n) => tf.randomUniform([n, size, size, 3], -1, 1) as tf.Tensor4D);
  * }
  * trainer.dispose();
  * ```
@@ -149,9 +157,13 @@ export class Trainer {
   /** New models (seeded from `options.seed`), EMA = G, zero Adam moments. */
   constructor(init: { config: StyleGANConfig; options?: Partial<TrainerOptions> }) {
     const options = { ...DEFAULT_TRAINER_OPTIONS, ...init.options };
-    if (!init.options?.maxSize) options.maxSize = Math.min(options.maxSize, maxResolution(init.config));
+    if (!init.options?.maxSize) {
+      options.maxSize = Math.min(options.maxSize, maxResolution(init.config));
+    }
     if (options.maxSize > maxResolution(init.config)) {
-      throw new Error(`maxSize ${options.maxSize} exceeds the model's ${maxResolution(init.config)} px`);
+      throw new Error(
+        `maxSize ${options.maxSize} exceeds the model's ${maxResolution(init.config)} px`,
+      );
     }
     if (options.initSize > options.maxSize) {
       throw new Error(`initSize ${options.initSize} exceeds maxSize ${options.maxSize}`);
@@ -182,17 +194,22 @@ export class Trainer {
     const dOpts = { step, alpha, stddevGroup };
     const random = () => this.rng.next();
     const crossoverFor = (z: Latents) =>
-      Array.isArray(z) && z.length > 1 ? inputs.crossover ?? this.rng.int(Math.max(step, 1)) : undefined;
+      Array.isArray(z) && z.length > 1
+        ? inputs.crossover ?? this.rng.int(Math.max(step, 1))
+        : undefined;
     const slice = <T extends tf.Tensor>(t: T, start: number, size: number): T =>
       start === 0 && size === t.shape[0] ? t : tf.slice(t, start, size) as T;
     const latents = (z: Latents, start: number, size: number) =>
       (Array.isArray(z) ? z : [z]).map((zi) => slice(zi, start, size));
-    const noiseFor = (start: number, size: number) => inputs.noise?.slice(0, step + 1).map((n) => slice(n, start, size));
+    const noiseFor = (start: number, size: number) =>
+      inputs.noise?.slice(0, step + 1).map((n) => slice(n, start, size));
 
     // D step: fakes are drawn first and detached (G gets no gradient from it).
     const crossD = crossoverFor(inputs.zD);
     const eps = inputs.eps ??
-      (loss === "wgan-gp" ? tf.tensor4d(Array.from({ length: batch }, random), [batch, 1, 1, 1]) : undefined);
+      (loss === "wgan-gp"
+        ? tf.tensor4d(Array.from({ length: batch }, random), [batch, 1, 1, 1])
+        : undefined);
     const dParts = [tf.scalar(0), tf.scalar(0)];
     const dResult = accumulateGradients((start, size) => {
       const fake = tf.tidy(() =>
@@ -237,7 +254,9 @@ export class Trainer {
     tf.dispose([gResult.value, ...Object.values(gResult.grads)]);
     this.#copyToEma(this.options.emaDecay);
 
-    const [dLoss, penalty, gLoss] = await Promise.all([...dParts, ...gPart].map(async (t) => (await t.data())[0]));
+    const [dLoss, penalty, gLoss] = await Promise.all(
+      [...dParts, ...gPart].map(async (t) => (await t.data())[0]),
+    );
     tf.dispose([...dParts, ...gPart]);
     return { dLoss, penalty, gLoss };
   }
@@ -260,13 +279,17 @@ export class Trainer {
    * One iteration of the progressive schedule: asks `fetchReal(resolution, batch)` for reals,
    * draws latents (a mixed pair with probability 0.9 when mixing is on), steps, advances.
    */
-  async iterate(fetchReal: (resolution: number, batch: number) => Promise<tf.Tensor4D>): Promise<IterationStats> {
+  async iterate(
+    fetchReal: (resolution: number, batch: number) => Promise<tf.Tensor4D>,
+  ): Promise<IterationStats> {
     const { plan, next } = planIteration(this.options, this.position);
     this.optG.lr = plan.lr;
     this.optD.lr = plan.lr;
     const real = await fetchReal(plan.resolution, plan.batch);
     if (real.shape[0] !== plan.batch || real.shape[1] !== plan.resolution) {
-      throw new Error(`Expected reals [${plan.batch}, ${plan.resolution}, ${plan.resolution}, 3], got [${real.shape}]`);
+      throw new Error(
+        `Expected reals [${plan.batch}, ${plan.resolution}, ${plan.resolution}, 3], got [${real.shape}]`,
+      );
     }
     const draw = () => this.#latents(plan.batch);
     const mix = () => this.options.mixing && this.rng.next() < this.options.mixingProbability;

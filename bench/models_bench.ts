@@ -1,0 +1,63 @@
+/**
+ * Model speed at the `reference` widths (512 channels up to 32 px), batch 16, on the backend
+ * `initBackend({ backend: "auto" })` picks (override with STYLEGAN_BACKEND=wasm|cpu|webgpu):
+ * generator forward, discriminator forward + backward, and one full training iteration
+ * (D step with R1 + G step + EMA).
+ *
+ * Reference PyTorch CPU figures on the same 2-core machine: G forward 32 px batch 16 = 0.73 s,
+ * one training step (D + G, batch 16, 32 px) = 8.1 s.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../src/backend.ts";
+import { makeConfig } from "../src/config.ts";
+import { Discriminator } from "../src/models/discriminator.ts";
+import { StyledGenerator } from "../src/models/generator.ts";
+import { Trainer } from "../src/train/trainer.ts";
+
+const backend = (Deno.env.get("STYLEGAN_BACKEND") ?? "auto") as "auto";
+const info = await initBackend({ backend });
+console.error(`backend: ${info.name} (${info.reason})`);
+
+const BATCH = 16;
+for (const size of [8, 16, 32]) {
+  const levels = Math.log2(size) - 1;
+  const config = makeConfig("reference", { levels });
+  const g = new StyledGenerator({ config, seed: 1 });
+  const d = new Discriminator({ config, seed: 2 });
+  const z = tf.randomNormal([BATCH, config.styleDim]) as tf.Tensor2D;
+  const x = tf.randomUniform([BATCH, size, size, 3], -1, 1) as tf.Tensor4D;
+  const options = { n: size === 32 ? 3 : 5, warmup: 1 };
+
+  Deno.bench(
+    `G forward ${size} px, batch ${BATCH}`,
+    { group: `${size}px`, ...options },
+    async () => {
+      const images = g.apply(z);
+      await images.data();
+      images.dispose();
+    },
+  );
+
+  Deno.bench(
+    `D forward+backward ${size} px, batch ${BATCH}`,
+    { group: `${size}px`, ...options },
+    async () => {
+      const { value, grads } = tf.variableGrads(() => tf.mean(d.apply(x)), d.variables());
+      await Promise.all(Object.values(grads).map((t) => t.data()));
+      tf.dispose([value, ...Object.values(grads)]);
+    },
+  );
+
+  const trainer = new Trainer({
+    config,
+    options: { batch: BATCH, initSize: size, maxSize: size, phaseImages: 1e9 },
+  });
+  Deno.bench(`train iteration (D r1 + G + EMA) ${size} px, batch ${BATCH}`, {
+    group: `${size}px`,
+    ...options,
+  }, async () => {
+    await trainer.iterate((res, n) =>
+      tf.randomUniform([n, res, res, 3], -1, 1) as tf.Tensor4D
+    );
+  });
+}

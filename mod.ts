@@ -188,6 +188,7 @@ export {
   type Batch,
   type BatchOptions,
   Dataset,
+  DATASET_FORMAT,
   type DatasetIndex,
   type EmojiSet,
   fetchEmoji,
@@ -196,6 +197,7 @@ export {
   type PrepareOptions,
   type PrepareResult,
   type SamplerState,
+  type SkippedFile,
 } from "./src/data/mod.ts";
 export {
   type DescriptorStats,

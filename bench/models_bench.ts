@@ -56,8 +56,6 @@ for (const size of [8, 16, 32]) {
     group: `${size}px`,
     ...options,
   }, async () => {
-    await trainer.iterate((res, n) =>
-      tf.randomUniform([n, res, res, 3], -1, 1) as tf.Tensor4D
-    );
+    await trainer.iterate((res, n) => tf.randomUniform([n, res, res, 3], -1, 1) as tf.Tensor4D);
   });
 }

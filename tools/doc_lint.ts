@@ -18,5 +18,9 @@ const text = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr)
 const blocks = text.split(/\n(?=error\[)/).filter((b) => b.startsWith("error["));
 const ours = blocks.filter((b) => !/-->\s+\S*node_modules\//.test(b));
 for (const b of ours) console.error(b.trim() + "\n");
-console.error(`doc lint: ${ours.length} problems in our files (${blocks.length - ours.length} in dependencies ignored)`);
+console.error(
+  `doc lint: ${ours.length} problems in our files (${
+    blocks.length - ours.length
+  } in dependencies ignored)`,
+);
 Deno.exit(ours.length ? 1 : 0);

@@ -24,11 +24,11 @@
  *
  * @module
  */
+import type { Rgb } from "../types.ts";
 import type { RasterImage } from "./image.ts";
 import { CAP_HEIGHT, drawText, LINE_HEIGHT, textWidth } from "./_font.ts";
 
-/** An RGB colour, 0-255 each. */
-export type Rgb = [number, number, number];
+export type { Rgb };
 
 /** One line of a panel. */
 export interface PlotSeries {
@@ -230,7 +230,7 @@ export function formatTick(value: number, step: number): string {
  * @example
  * ```ts
  * import { smoothEma } from "./plot.ts";
- * console.log(smoothEma([[0, 1], [1, NaN], [2, 3]], 0.5)); // [[0, 1], [1, NaN], [2, 2.333333333333333]]
+ * console.log(smoothEma([[0, 1], [1, NaN], [2, 3]], 0.5)); // [[0, 1], [1, NaN], [2, 2.3333333333333335]]
  * ```
  */
 export function smoothEma(points: [number, number][], weight: number): [number, number][] {
@@ -445,7 +445,7 @@ function drawPolyline(
       }
     }
   };
-  const finite = (_: [number, number]) => true;
+  const finite = ([x, y]: [number, number]) => Number.isFinite(x) && Number.isFinite(y);
   points.forEach((p, i) => {
     if (!finite(p)) return;
     const previous = points[i - 1];

@@ -41,7 +41,6 @@ export interface ConvBlockOptions {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { ConvBlock } from "./discriminator.ts";
  * import { Initializer } from "./init.ts";
  * const block = new ConvBlock({ inChannels: 4, outChannels: 8, kernel: 3, padding: 1, downsample: true, init: new Initializer(0) });
@@ -102,7 +101,6 @@ export class ConvBlock extends Module {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { MinibatchStdDev } from "./discriminator.ts";
  * console.log(new MinibatchStdDev().apply(tf.randomNormal([4, 4, 4, 8])).shape); // [4, 4, 4, 9]
  * ```

@@ -30,7 +30,6 @@ export interface EqualLinearOptions {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { EqualLinear } from "./equalized.ts";
  * import { Initializer } from "./init.ts";
  * const fc = new EqualLinear({ inDim: 8, outDim: 4, init: new Initializer(0) });
@@ -87,7 +86,6 @@ export interface EqualConv2dOptions {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { EqualConv2d } from "./equalized.ts";
  * import { Initializer } from "./init.ts";
  * const conv = new EqualConv2d({ inChannels: 3, outChannels: 8, kernel: 3, padding: 1, init: new Initializer(0) });

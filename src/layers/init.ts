@@ -11,7 +11,6 @@ import * as tf from "@tensorflow/tfjs";
  *
  * @example
  * ```ts
- * import "@tensorflow/tfjs-backend-cpu";
  * import { Initializer } from "./init.ts";
  * const init = new Initializer(1);
  * console.log(init.normal([2, 2]).shape); // [2, 2]

@@ -54,7 +54,6 @@ export interface NamedBuffer {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { Module } from "./module.ts";
  * class Scale extends Module {
  *   w = this.parameter("weight", tf.ones([3]), "plain");

@@ -6,7 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { conv2d, dilate } from "../ops/conv.ts";
+import { conv2d, dilate, flipSpatial } from "../ops/conv.ts";
 import { blur3x3 } from "../ops/resample.ts";
 import type { Initializer } from "./init.ts";
 import { Module } from "./module.ts";
@@ -18,7 +18,6 @@ import { Module } from "./module.ts";
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { Blur } from "./resample.ts";
  * console.log(new Blur({ channels: 4 }).apply(tf.ones([1, 8, 8, 4])).shape); // [1, 8, 8, 4]
  * ```
@@ -76,7 +75,6 @@ function blurWeight(w: tf.Tensor4D, scale: number): tf.Tensor4D {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { FusedUpsample } from "./resample.ts";
  * import { Initializer } from "./init.ts";
  * const up = new FusedUpsample({ inChannels: 4, outChannels: 2, kernel: 3, padding: 1, init: new Initializer(0) });
@@ -112,7 +110,7 @@ export class FusedUpsample extends Module {
       // conv_transpose2d(stride 2) = zero-dilated input, padded by K-1-p, against the flipped kernel.
       const edge = k - 1 - this.padding;
       const spread = tf.pad(dilate(x, 2), [[0, 0], [edge, edge], [edge, edge], [0, 0]]);
-      return tf.add(conv2d(spread, tf.reverse(w, [0, 1])), this.bias);
+      return tf.add(conv2d(spread, flipSpatial(w)), this.bias);
     });
   }
 }
@@ -124,7 +122,6 @@ export class FusedUpsample extends Module {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { FusedDownsample } from "./resample.ts";
  * import { Initializer } from "./init.ts";
  * const down = new FusedDownsample({ inChannels: 4, outChannels: 2, kernel: 3, padding: 1, init: new Initializer(0) });

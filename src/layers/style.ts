@@ -18,7 +18,6 @@ import { Blur, FusedUpsample } from "./resample.ts";
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { PixelNorm } from "./style.ts";
  * new PixelNorm().apply(tf.tensor2d([[3, 4]])).print();
  * ```
@@ -40,7 +39,6 @@ export class PixelNorm extends Module {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { NoiseInjection } from "./style.ts";
  * const n = new NoiseInjection({ channels: 4 });
  * console.log(n.apply(tf.ones([1, 8, 8, 4]), tf.ones([1, 8, 8, 1])).shape); // [1, 8, 8, 4]
@@ -73,7 +71,6 @@ export class NoiseInjection extends Module {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { AdaptiveInstanceNorm } from "./style.ts";
  * import { Initializer } from "./init.ts";
  * const adain = new AdaptiveInstanceNorm({ channels: 4, styleDim: 8, init: new Initializer(0) });
@@ -119,7 +116,6 @@ export class AdaptiveInstanceNorm extends Module {
  *
  * @example
  * ```ts
- * import "@tensorflow/tfjs-backend-cpu";
  * import { ConstantInput } from "./style.ts";
  * import { Initializer } from "./init.ts";
  * const c = new ConstantInput({ channels: 8, init: new Initializer(0) });
@@ -173,7 +169,6 @@ export interface StyledConvOptions {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { StyledConv } from "./style.ts";
  * import { Initializer } from "./init.ts";
  * const block = new StyledConv({ inChannels: 8, outChannels: 4, styleDim: 16, upsample: true, init: new Initializer(0) });

@@ -31,7 +31,6 @@ export interface DiscriminatorOptions {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { Discriminator } from "./discriminator.ts";
  * import { PRESETS } from "../config.ts";
  * const d = new Discriminator({ config: PRESETS.tiny, seed: 2 });

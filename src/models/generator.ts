@@ -42,7 +42,6 @@ export interface SynthesisOptions {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { Synthesis } from "./generator.ts";
  * import { PRESETS } from "../config.ts";
  * import { Initializer } from "../layers/init.ts";
@@ -144,7 +143,6 @@ function seedFrom(random: () => number): number {
  * @example Generate 4 images at 16 px with truncation
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { StyledGenerator } from "./generator.ts";
  * import { PRESETS } from "../config.ts";
  * const g = new StyledGenerator({ config: PRESETS.tiny, seed: 1 });

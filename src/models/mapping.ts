@@ -17,7 +17,6 @@ import { leakyRelu } from "../ops/activation.ts";
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { MappingNetwork } from "./mapping.ts";
  * import { Initializer } from "../layers/init.ts";
  * const f = new MappingNetwork({ styleDim: 16, nMlp: 2, init: new Initializer(0) });

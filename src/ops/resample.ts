@@ -13,7 +13,6 @@ import * as tf from "@tensorflow/tfjs";
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { upsample2x } from "./resample.ts";
  * console.log(upsample2x(tf.ones([1, 4, 4, 3])).shape); // [1, 8, 8, 3]
  * ```
@@ -33,7 +32,6 @@ export function upsample2x(x: tf.Tensor4D): tf.Tensor4D {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { avgPool2x } from "./resample.ts";
  * console.log(avgPool2x(tf.ones([1, 8, 8, 3])).shape); // [1, 4, 4, 3]
  * ```
@@ -46,28 +44,32 @@ export function avgPool2x(x: tf.Tensor4D): tf.Tensor4D {
 }
 
 /**
- * The reference's Blur: a per-channel [1, 2, 1] x [1, 2, 1] / 16 filter with zero padding 1,
- * applied as two separable passes of shifted slices.
+ * The reference's Blur: a per-channel [1, 2, 1] x [1, 2, 1] / 16 filter with zero padding 1, as
+ * one depthwise convolution. The filter is symmetric, so the operator is its own adjoint: its
+ * gradient is the blur of the output gradient, and every order of differentiation stays a blur
+ * (tfjs' depthwise gradients are neither twice differentiable nor present on wasm).
  *
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { blur3x3 } from "./resample.ts";
  * console.log(blur3x3(tf.ones([1, 4, 4, 2])).shape); // [1, 4, 4, 2]
  * ```
  */
 export function blur3x3(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [n, h, w, c] = x.shape;
-    const rows = tf.pad(x, [[0, 0], [1, 1], [0, 0], [0, 0]]);
-    // [1, 2, 1] / 4 along one axis: taps at offsets 0, 1, 2 of the padded tensor.
-    const pass = (t: tf.Tensor4D, axis: 1 | 2): tf.Tensor4D => {
-      const tap = (o: number) =>
-        tf.slice(t, axis === 1 ? [0, o, 0, 0] : [0, 0, o, 0], [n, h, w, c]);
-      return tf.mul(tf.add(tf.add(tap(0), tf.mul(tap(1), 2)), tap(2)), 0.25);
-    };
-    const v = pass(rows, 1);
-    return pass(tf.pad(v, [[0, 0], [0, 0], [1, 1], [0, 0]]), 2);
+  const op = tf.customGrad((xIn) => {
+    const input = xIn as tf.Tensor4D;
+    const value = tf.tidy(() => tf.depthwiseConv2d(input, blurKernel(input.shape[3]), 1, 1));
+    return { value, gradFunc: (dy: tf.Tensor) => blur3x3(dy as tf.Tensor4D) };
   });
+  return op(x) as tf.Tensor4D;
+}
+
+const BLUR_TAPS = [1, 2, 1, 2, 4, 2, 1, 2, 1].map((v) => v / 16);
+
+/** The blur filter for `channels` channels, [3, 3, C, 1]. */
+function blurKernel(channels: number): tf.Tensor4D {
+  const data = new Float32Array(9 * channels);
+  for (let t = 0; t < 9; t++) data.fill(BLUR_TAPS[t], t * channels, (t + 1) * channels);
+  return tf.tensor4d(data, [3, 3, channels, 1]);
 }

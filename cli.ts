@@ -31,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   interpolate: () => import("./src/cli/interpolate.ts").then((m) => m.command),
   figures: () => import("./src/cli/figures.ts").then((m) => m.command),
   train: () => import("./src/cli/train.ts").then((m) => m.command),
+  metrics: () => import("./src/cli/metrics.ts").then((m) => m.command),
 };
 
 function usage(): string {

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend.ts";
 
 const X_SHAPE: [number, number, number, number] = [16, 32, 32, 256];

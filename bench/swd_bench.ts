@@ -11,7 +11,7 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type BackendName, initBackend } from "../src/backend.ts";

@@ -17,8 +17,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
-import "@tensorflow/tfjs-backend-cpu";
+import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
 import { getThreadsCount, setThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 

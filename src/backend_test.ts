@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -151,7 +151,7 @@ Deno.test("bad options are refused", async () => {
 
 Deno.test("a program on threaded wasm exits when it ends", async () => {
   const code = `
-    import * as tf from "@tensorflow/tfjs-core";
+    import * as tf from "@tensorflow/tfjs";
     import { initBackend } from "${new URL("./backend.ts", import.meta.url).href}";
     const info = await initBackend({ backend: "wasm", threads: 2 });
     const y = tf.matMul(tf.ones([64, 64]), tf.ones([64, 64]));

@@ -7,8 +7,6 @@
  * @module
  */
 
-/// <reference lib="deno.worker" />
-
 import { DecodeError, decodeImage } from "./decode.ts";
 import { downsampleLevels, type Rgb } from "./resize.ts";
 import type { SourcePart } from "./_sources.ts";
@@ -51,17 +49,23 @@ async function prepareOne(job: WorkerJob): Promise<Uint8Array[]> {
   return levels;
 }
 
-self.onmessage = async (event: MessageEvent<WorkerJob>) => {
+/** The worker's global scope, typed without a triple-slash lib directive (JSR refuses those). */
+const scope = self as unknown as {
+  onmessage: ((event: MessageEvent<WorkerJob>) => void) | null;
+  postMessage(message: WorkerResult, transfer?: Transferable[]): void;
+};
+
+scope.onmessage = async (event: MessageEvent<WorkerJob>) => {
   const job = event.data;
   try {
     const levels = await prepareOne(job);
     const result: WorkerResult = { id: job.id, levels };
-    self.postMessage(result, levels.map((l) => l.buffer as ArrayBuffer));
+    scope.postMessage(result, levels.map((l) => l.buffer as ArrayBuffer));
   } catch (error) {
     const result: WorkerResult = {
       id: job.id,
       error: error instanceof Error ? error.message : String(error),
     };
-    self.postMessage(result);
+    scope.postMessage(result);
   }
 };

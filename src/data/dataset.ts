@@ -21,7 +21,7 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { type Draw, Sampler, type SamplerState, type Snapshot } from "./_sampler.ts";
 import { type DatasetIndex, imageBytes, readIndex } from "./format.ts";

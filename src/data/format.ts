@@ -3,7 +3,7 @@
  *
  * `<res>.u8` holds `count` images of `res x res x 3` bytes (RGB, NHWC row-major); image `i`
  * starts at byte `i * res * res * 3`. `index.json` lists the resolutions, the files, the source
- * paths in dataset order and the files that were skipped. See `src/data/README.md`.
+ * paths in dataset order and the files that were skipped. See the README, section "Data sets".
  *
  * @example Read and check a dataset's index
  * ```ts ignore

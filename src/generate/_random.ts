@@ -15,7 +15,6 @@ import type { Rng } from "../rng.ts";
  *
  * @example
  * ```ts
- * import "@tensorflow/tfjs-backend-cpu";
  * import { Rng } from "../rng.ts";
  * import { drawLatents } from "./_random.ts";
  * console.log(drawLatents(new Rng(0), 4, 64).shape); // [4, 64]
@@ -37,7 +36,6 @@ export function drawNoiseSeeds(rng: Rng, n: number, levels: number): number[][] 
  *
  * @example
  * ```ts
- * import "@tensorflow/tfjs-backend-cpu";
  * import { Rng } from "../rng.ts";
  * import { drawNoiseSeeds, noiseFromSeeds } from "./_random.ts";
  * const noise = noiseFromSeeds(drawNoiseSeeds(new Rng(0), 2, 4), 1);

@@ -56,7 +56,6 @@ export interface NoiseVariation extends ImageGrid {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { StyledGenerator } from "../models/generator.ts";
  * import { PRESETS } from "../config.ts";
  * import { noiseVariation } from "./figures.ts";
@@ -126,7 +125,6 @@ export interface TruncationSweepOptions extends Omit<TruncationOptions, "psi"> {
  *
  * @example
  * ```ts
- * import "@tensorflow/tfjs-backend-cpu";
  * import { StyledGenerator } from "../models/generator.ts";
  * import { PRESETS } from "../config.ts";
  * import { truncationSweep } from "./figures.ts";

@@ -88,7 +88,6 @@ export interface Interpolation {
  *
  * @example
  * ```ts
- * import "@tensorflow/tfjs-backend-cpu";
  * import { StyledGenerator } from "../models/generator.ts";
  * import { PRESETS } from "../config.ts";
  * import { interpolate } from "./interpolate.ts";

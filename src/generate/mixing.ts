@@ -94,7 +94,6 @@ export interface StyleMixingOptions extends Omit<TruncationOptions, "cutoff"> {
  *
  * @example
  * ```ts
- * import "@tensorflow/tfjs-backend-cpu";
  * import { StyledGenerator } from "../models/generator.ts";
  * import { PRESETS } from "../config.ts";
  * import { styleMixingGrid } from "./mixing.ts";

@@ -53,7 +53,6 @@ export interface RenderOptions extends Omit<TruncationOptions, "meanStyle"> {
  *
  * @example
  * ```ts
- * import "@tensorflow/tfjs-backend-cpu";
  * import { StyledGenerator } from "../models/generator.ts";
  * import { PRESETS } from "../config.ts";
  * import { resolveStep } from "./sample.ts";
@@ -178,7 +177,6 @@ export interface MeanStyleOptions {
  *
  * @example
  * ```ts
- * import "@tensorflow/tfjs-backend-cpu";
  * import { StyledGenerator } from "../models/generator.ts";
  * import { PRESETS } from "../config.ts";
  * import { meanStyle } from "./sample.ts";
@@ -214,7 +212,6 @@ export function meanStyle(g: StyledGenerator, options: MeanStyleOptions = {}): t
  *
  * @example
  * ```ts
- * import "@tensorflow/tfjs-backend-cpu";
  * import { StyledGenerator } from "../models/generator.ts";
  * import { PRESETS } from "../config.ts";
  * import { meanFor } from "./sample.ts";
@@ -264,7 +261,6 @@ export interface SampleGridOptions extends TruncationOptions {
  *
  * @example
  * ```ts
- * import "@tensorflow/tfjs-backend-cpu";
  * import { StyledGenerator } from "../models/generator.ts";
  * import { PRESETS } from "../config.ts";
  * import { sampleGrid } from "./sample.ts";

@@ -9,7 +9,6 @@
  * @example Encode a batch as one PNG grid
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { encodePng, toUint8Grid } from "./image.ts";
  * const images = tf.zeros([4, 8, 8, 3]) as tf.Tensor4D;
  * const grid = await toUint8Grid(images, { cols: 2, padding: 2 });
@@ -54,7 +53,6 @@ export interface GridOptions {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { toUint8 } from "./image.ts";
  * console.log(await toUint8(tf.tensor4d([-1, 0, 1], [1, 1, 1, 3]))); // Uint8Array [0, 128, 255]
  * ```
@@ -131,7 +129,6 @@ export function gridFromBytes(
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { toUint8Grid } from "./image.ts";
  * const grid = await toUint8Grid(tf.zeros([6, 4, 4, 3]) as tf.Tensor4D, { cols: 3, padding: 0 });
  * console.log(grid.width, grid.height); // 12 8
@@ -151,7 +148,6 @@ export async function toUint8Grid(
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import "@tensorflow/tfjs-backend-cpu";
  * import { toRasterFrames } from "./image.ts";
  * console.log((await toRasterFrames(tf.zeros([2, 4, 4, 3]) as tf.Tensor4D)).length); // 2
  * ```

@@ -12,7 +12,7 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 
 /**
  * Sorts `values` ascending in place (IEEE order; no NaNs expected): an LSD radix sort on 11-bit

@@ -6,7 +6,7 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 
 const BINOMIAL = [1, 4, 6, 4, 1];
 
@@ -35,8 +35,7 @@ function blur(x: tf.Tensor4D, scale: number, stride: 1 | 2): tf.Tensor4D {
  *
  * @example Halve a batch
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
- * import "@tensorflow/tfjs-backend-cpu";
+ * import * as tf from "@tensorflow/tfjs";
  * import { pyrDown } from "./laplacian.ts";
  * const small = pyrDown(tf.zeros([2, 32, 32, 3]) as tf.Tensor4D); // [2, 16, 16, 3]
  * ```
@@ -51,8 +50,7 @@ export function pyrDown(x: tf.Tensor4D): tf.Tensor4D {
  *
  * @example Double a batch
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
- * import "@tensorflow/tfjs-backend-cpu";
+ * import * as tf from "@tensorflow/tfjs";
  * import { pyrUp } from "./laplacian.ts";
  * const big = pyrUp(tf.zeros([2, 16, 16, 3]) as tf.Tensor4D); // [2, 32, 32, 3]
  * ```
@@ -76,8 +74,7 @@ export function pyrUp(x: tf.Tensor4D): tf.Tensor4D {
  *
  * @example Three levels of a 64 px batch
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
- * import "@tensorflow/tfjs-backend-cpu";
+ * import * as tf from "@tensorflow/tfjs";
  * import { laplacianPyramid } from "./laplacian.ts";
  * const levels = laplacianPyramid(tf.zeros([1, 64, 64, 3]) as tf.Tensor4D, 3);
  * // shapes [1, 64, 64, 3], [1, 32, 32, 3], [1, 16, 16, 3]

@@ -33,7 +33,7 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { laplacianPyramid } from "./laplacian.ts";
 import { slicedWasserstein } from "./_sliced.ts";
 import { Rng } from "../rng.ts";

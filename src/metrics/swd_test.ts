@@ -4,7 +4,7 @@
  * composited on white and area-downsampled to 32 px by src/data.
  */
 
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { initBackend } from "../backend.ts";

@@ -280,7 +280,7 @@ export class Trainer {
    * draws latents (a mixed pair with probability 0.9 when mixing is on), steps, advances.
    */
   async iterate(
-    fetchReal: (resolution: number, batch: number) => Promise<tf.Tensor4D>,
+    fetchReal: (resolution: number, batch: number) => tf.Tensor4D | Promise<tf.Tensor4D>,
   ): Promise<IterationStats> {
     const { plan, next } = planIteration(this.options, this.position);
     this.optG.lr = plan.lr;

@@ -68,7 +68,13 @@ export {
   EqualLinear,
   type EqualLinearOptions,
 } from "./src/layers/equalized.ts";
-export { Blur, FusedDownsample, type FusedOptions, FusedUpsample } from "./src/layers/resample.ts";
+export {
+  Blur,
+  FusedDownsample,
+  type FusedOptions,
+  FusedResample,
+  FusedUpsample,
+} from "./src/layers/resample.ts";
 export {
   AdaptiveInstanceNorm,
   ConstantInput,

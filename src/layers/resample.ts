@@ -56,21 +56,58 @@ export interface FusedOptions {
 }
 
 /**
- * The reference's weight blur: scale, zero-pad by one, and average the 4 shifted copies,
- * turning a k x k HWIO kernel into a (k+1) x (k+1) one.
+ * What the fused layers share: an equalized [k, k, in, out] kernel (stored in the reference's
+ * layout of each: `weight` and `bias`, fan-in `in * k * k`) that the forward pass blurs into a
+ * (k+1) x (k+1) kernel by zero-padding and averaging its 4 shifted copies.
+ *
+ * @example
+ * ```ts
+ * import { FusedDownsample, FusedResample } from "./resample.ts";
+ * import { Initializer } from "./init.ts";
+ * const down: FusedResample = new FusedDownsample({ inChannels: 4, outChannels: 2, kernel: 3, padding: 1, init: new Initializer(0) });
+ * console.log(down.weight.shape); // [3, 3, 4, 2]
+ * ```
  */
-function blurWeight(w: tf.Tensor4D, scale: number): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [k, , ci, co] = w.shape;
-    const p = tf.pad(tf.mul(w, scale) as tf.Tensor4D, [[1, 1], [1, 1], [0, 0], [0, 0]]);
-    const at = (r: number, c: number) => tf.slice(p, [r, c, 0, 0], [k + 1, k + 1, ci, co]);
-    return tf.div(tf.add(tf.add(tf.add(at(1, 1), at(0, 1)), at(1, 0)), at(0, 0)), 4);
-  });
+export abstract class FusedResample extends Module {
+  /** Raw weight, [k, k, in, out]. */
+  readonly weight: tf.Variable;
+  /** Bias, [out]. */
+  readonly bias: tf.Variable;
+  /** He constant sqrt(2 / (in * k * k)). */
+  readonly scale: number;
+  /** Zero padding of the (transposed) convolution. */
+  readonly padding: number;
+
+  /** `layout` says how the reference stores the kernel: OIHW (conv) or IOHW (transposed conv). */
+  constructor(options: FusedOptions, layout: "conv" | "convTranspose") {
+    super();
+    const { inChannels: ci, outChannels: co, kernel: k, padding, init } = options;
+    const drawn = layout === "conv"
+      ? init.normal([co, ci, k, k], [2, 3, 1, 0])
+      : init.normal([ci, co, k, k], [2, 3, 0, 1]);
+    this.weight = this.parameter("weight", drawn, layout);
+    this.bias = this.parameter("bias", tf.zeros([co]), "plain");
+    this.scale = Math.sqrt(2 / (ci * k * k));
+    this.padding = padding;
+  }
+
+  /** The scaled kernel, padded by one and averaged over its 4 shifts: [k+1, k+1, in, out]. */
+  protected blurredWeight(): tf.Tensor4D {
+    return tf.tidy(() => {
+      const [k, , ci, co] = this.weight.shape;
+      const p = tf.pad(tf.mul(this.weight, this.scale) as tf.Tensor4D, [[1, 1], [1, 1], [0, 0], [
+        0,
+        0,
+      ]]);
+      const at = (r: number, c: number) => tf.slice(p, [r, c, 0, 0], [k + 1, k + 1, ci, co]);
+      return tf.div(tf.add(tf.add(tf.add(at(1, 1), at(0, 1)), at(1, 0)), at(0, 0)), 4);
+    });
+  }
 }
 
 /**
  * 2x upsampling transposed convolution with a blurred kernel (reference `FusedUpsample`, keys
- * `weight` [in, out, k, k] and `bias`); fan-in is `in * k * k`.
+ * `weight` [in, out, k, k] and `bias`).
  *
  * @example
  * ```ts
@@ -81,34 +118,18 @@ function blurWeight(w: tf.Tensor4D, scale: number): tf.Tensor4D {
  * console.log(up.apply(tf.ones([1, 8, 8, 4])).shape); // [1, 16, 16, 2]
  * ```
  */
-export class FusedUpsample extends Module {
-  /** Raw weight, [k, k, in, out]. */
-  readonly weight: tf.Variable;
-  /** Bias, [out]. */
-  readonly bias: tf.Variable;
-  /** He constant sqrt(2 / (in * k * k)). */
-  readonly scale: number;
-  /** The transposed convolution's padding. */
-  readonly padding: number;
-
+export class FusedUpsample extends FusedResample {
   /** Creates the layer with N(0, 1) weights. */
   constructor(options: FusedOptions) {
-    super();
-    const { inChannels, outChannels, kernel, padding, init } = options;
-    const drawn = init.normal([inChannels, outChannels, kernel, kernel], [2, 3, 0, 1]);
-    this.weight = this.parameter("weight", drawn, "convTranspose");
-    this.bias = this.parameter("bias", tf.zeros([outChannels]), "plain");
-    this.scale = Math.sqrt(2 / (inChannels * kernel * kernel));
-    this.padding = padding;
+    super(options, "convTranspose");
   }
 
   /** [N, H, W, in] -> [N, 2H, 2W, out]. */
   apply(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      const w = blurWeight(this.weight as tf.Tensor4D, this.scale); // [K, K, in, out]
-      const k = w.shape[0];
+      const w = this.blurredWeight(); // [K, K, in, out]
       // conv_transpose2d(stride 2) = zero-dilated input, padded by K-1-p, against the flipped kernel.
-      const edge = k - 1 - this.padding;
+      const edge = w.shape[0] - 1 - this.padding;
       const spread = tf.pad(dilate(x, 2), [[0, 0], [edge, edge], [edge, edge], [0, 0]]);
       return tf.add(conv2d(spread, flipSpatial(w)), this.bias);
     });
@@ -117,7 +138,7 @@ export class FusedUpsample extends Module {
 
 /**
  * 2x downsampling strided convolution with a blurred kernel (reference `FusedDownsample`, keys
- * `weight` [out, in, k, k] and `bias`); fan-in is `in * k * k`.
+ * `weight` [out, in, k, k] and `bias`).
  *
  * @example
  * ```ts
@@ -128,32 +149,19 @@ export class FusedUpsample extends Module {
  * console.log(down.apply(tf.ones([1, 8, 8, 4])).shape); // [1, 4, 4, 2]
  * ```
  */
-export class FusedDownsample extends Module {
-  /** Raw weight, HWIO. */
-  readonly weight: tf.Variable;
-  /** Bias, [out]. */
-  readonly bias: tf.Variable;
-  /** He constant sqrt(2 / (in * k * k)). */
-  readonly scale: number;
-  /** Zero padding on every side. */
-  readonly padding: number;
-
+export class FusedDownsample extends FusedResample {
   /** Creates the layer with N(0, 1) weights. */
   constructor(options: FusedOptions) {
-    super();
-    const { inChannels, outChannels, kernel, padding, init } = options;
-    const drawn = init.normal([outChannels, inChannels, kernel, kernel], [2, 3, 1, 0]);
-    this.weight = this.parameter("weight", drawn, "conv");
-    this.bias = this.parameter("bias", tf.zeros([outChannels]), "plain");
-    this.scale = Math.sqrt(2 / (inChannels * kernel * kernel));
-    this.padding = padding;
+    super(options, "conv");
   }
 
   /** [N, H, W, in] -> [N, H/2, W/2, out]. */
   apply(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      const w = blurWeight(this.weight as tf.Tensor4D, this.scale);
-      return tf.add(conv2d(x, w, { stride: 2, padding: this.padding }), this.bias);
+      return tf.add(
+        conv2d(x, this.blurredWeight(), { stride: 2, padding: this.padding }),
+        this.bias,
+      );
     });
   }
 }

@@ -61,25 +61,48 @@ export function dilate(x: tf.Tensor4D, stride: number): tf.Tensor4D {
 
 /** Convolution with explicit padding and a custom gradient built from `convPadded` itself. */
 function convPadded(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, pads: Pads): tf.Tensor4D {
-  const op = tf.customGrad((xIn, wIn, save) => {
-    const [[top, bottom], [left, right]] = pads;
-    const explicit: tf.backend_util.ExplicitPadding = [[0, 0], [top, bottom], [left, right], [
-      0,
-      0,
-    ]];
-    const value = tf.conv2d(xIn as tf.Tensor4D, wIn as tf.Tensor4D, stride, explicit);
-    // Inputs may be intermediates of a tidy that ends before backprop: `save` keeps them.
-    (save as tf.GradSaveFunc)([xIn as tf.Tensor, wIn as tf.Tensor]);
-    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+  const [[top, bottom], [left, right]] = pads;
+  const explicit: tf.backend_util.ExplicitPadding = [[0, 0], [top, bottom], [left, right], [0, 0]];
+  return lazyGradientEngine().runKernelFunc({
+    forwardFunc: (_backend, save) => {
+      // Inputs may be intermediates of a tidy that ends before backprop: `save` keeps them.
+      save([x, w]);
+      return tf.conv2d(x, w, stride, explicit);
+    },
+    // Thunks: backprop only asks for the gradients on its path (no dw through a frozen D, no
+    // dx of the input images unless a penalty needs it).
+    backwardsFunc: (dy, saved) => {
       const [input, filter] = saved as tf.Tensor4D[];
-      return [
-        inputGrad(dy as tf.Tensor4D, filter, input.shape, stride, pads),
-        filterGrad(input, dy as tf.Tensor4D, filter.shape, stride, pads),
-      ];
-    };
-    return { value, gradFunc };
-  });
-  return op(x, w) as tf.Tensor4D;
+      return {
+        x: () => inputGrad(dy as tf.Tensor4D, filter, input.shape, stride, pads),
+        w: () => filterGrad(input, dy as tf.Tensor4D, filter.shape, stride, pads),
+      };
+    },
+    inputs: { x, w },
+  }) as tf.Tensor4D;
+}
+
+/** The part of tfjs' engine that `tf.customGrad` is built on, with lazy input gradients. */
+interface LazyGradientEngine {
+  runKernelFunc(props: {
+    forwardFunc: (backend: unknown, save: (tensors: tf.Tensor[]) => void) => tf.Tensor;
+    backwardsFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => Record<string, () => tf.Tensor>;
+    inputs: Record<string, tf.Tensor>;
+  }): tf.Tensor;
+}
+
+/**
+ * `tf.customGrad` computes every input's gradient eagerly; the engine method under it accepts
+ * thunks. It is not in tfjs' typings, so check it is there and fail loudly if an upgrade moved it.
+ */
+function lazyGradientEngine(): LazyGradientEngine {
+  const engine = tf.engine() as unknown as Partial<LazyGradientEngine>;
+  if (typeof engine.runKernelFunc !== "function") {
+    throw new Error(
+      `tfjs ${tf.version.tfjs} has no Engine.runKernelFunc, which src/ops/conv.ts needs for its lazy gradients`,
+    );
+  }
+  return engine as LazyGradientEngine;
 }
 
 /**

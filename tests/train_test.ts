@@ -140,3 +140,96 @@ Deno.test("500 training iterations keep the tensor count and bytes flat", async 
   trainer.dispose();
   await data.close();
 });
+
+/** Runs `cli.ts train` as a real process; `onLine` sees each stderr line and may signal it. */
+async function trainProcess(
+  args: string[],
+  onLine: (line: string, child: Deno.ChildProcess) => void,
+) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../cli.ts", import.meta.url).pathname, "train", ...args],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const lines: string[] = [];
+  let buffer = "";
+  for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+    buffer += chunk;
+    let i;
+    while ((i = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, i);
+      buffer = buffer.slice(i + 1);
+      lines.push(line);
+      onLine(line, child);
+    }
+  }
+  return { status: await child.status, lines };
+}
+
+Deno.test("`cli.ts train`: Ctrl-C checkpoints and exits 0, kill -9 loses nothing, --resume continues", async () => {
+  const dataset = await emojiDataset();
+  const out = await Deno.makeTempDir({ prefix: "stylegan-cli-" });
+  const args = [
+    dataset,
+    "--out",
+    out,
+    "--preset",
+    "tiny",
+    "--max-size",
+    "8",
+    "--batch",
+    "4",
+    "--backend",
+    "wasm",
+    "--checkpoint-every",
+    "4",
+    "--log-every",
+    "2",
+    "--sample-every",
+    "4",
+    "--swd-images",
+    "0",
+  ];
+  let signalled = false;
+  const first = await trainProcess([...args, "--iterations", "1000"], (line, child) => {
+    if (line.startsWith("checkpoint ") && !signalled) {
+      signalled = true;
+      child.kill("SIGINT");
+    }
+  });
+  assert.equal(first.status.code, 0, first.lines.join("\n"));
+  assert(first.lines.some((l) => l.startsWith("stopped at iteration")), first.lines.join("\n"));
+  const stoppedAt = (await loadCheckpoint((await newestCheckpoint(out))!)).progress
+    ?.iteration as number;
+  assert(stoppedAt >= 4);
+
+  let killed = false;
+  const second = await trainProcess(
+    [...args, "--iterations", "1000", "--resume"],
+    (line, child) => {
+      if (line.startsWith("checkpoint ") && !killed) {
+        killed = true;
+        child.kill("SIGKILL");
+      }
+    },
+  );
+  assert.equal(second.status.signal, "SIGKILL");
+  assert(
+    second.lines.some((l) => l.includes(`at iteration ${stoppedAt}`)),
+    second.lines.join("\n"),
+  );
+  const survived = await loadCheckpoint((await newestCheckpoint(out))!); // loads: nothing half-written
+  const killedAt = survived.progress?.iteration as number;
+  assert(killedAt > stoppedAt);
+
+  const third = await trainProcess(
+    [...args, "--iterations", String(killedAt + 4), "--resume"],
+    () => {},
+  );
+  assert.equal(third.status.code, 0, third.lines.join("\n"));
+  assert(
+    third.lines.some((l) => l.startsWith(`done after ${killedAt + 4} iterations`)),
+    third.lines.join("\n"),
+  );
+  await Deno.remove(out, { recursive: true });
+});

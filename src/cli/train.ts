@@ -15,6 +15,7 @@ import { initBackend } from "../backend.ts";
 import { makeConfig, maxResolution, type PresetName, PRESETS } from "../config.ts";
 import { Dataset } from "../data/dataset.ts";
 import { fetchEmoji } from "../data/emoji.ts";
+import { readIndex } from "../data/format.ts";
 import { prepareDataset } from "../data/prepare.ts";
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
 import { writeFileAtomic } from "../io/files.ts";
@@ -381,7 +382,7 @@ Options:
       --out <dir>              Run folder (default runs/<dataset name>)
       --preset <name>          ${Object.keys(PRESETS).join(" | ")} (default small)
       --init-size <px>         First resolution (default 8)
-      --max-size <px>          Last resolution (default: the preset's top, at most 32 for small)
+      --max-size <px>          Last resolution (default: the largest both preset and data have)
       --loss <r1|wgan-gp>      Objective (default r1: logistic + R1, gamma 10)
       --no-mixing              Turn off style mixing regularization (default on, p = 0.9)
       --phase-images <n>       Images per fade-in and per stable phase (default 100000)
@@ -391,6 +392,7 @@ Options:
       --micro-batch <n>        At most n samples per pass; gradients accumulate
       --stddev-group <n>       Minibatch stddev group (default: whole pass; official: 4)
       --kimg <n>               Stop after n thousand real images
+      --iterations <n>         Or after n iterations in all
       --seed <n>               Seed of every random draw (default 0)
       --backend <name>         auto | webgpu | wasm | cpu (default auto)
       --sample-every <n>       Sample grid every n iterations (default 200)
@@ -474,8 +476,11 @@ export const command: Command = {
           loss: values.loss as TrainerOptions["loss"] | undefined,
           mixing: values["no-mixing"] ? false : undefined,
           initSize: number(values["init-size"], "init-size"),
+          // Default: as large as both the model and the data allow (a resumed run keeps its own).
           maxSize: number(values["max-size"], "max-size") ??
-            (datasetArg || values.resume ? undefined : Math.min(top, 32)),
+            (values.resume
+              ? undefined
+              : Math.min(top, Math.max(...(await readIndex(dataset)).resolutions))),
           phaseImages: number(values["phase-images"], "phase-images"),
           batch: number(values.batch, "batch"),
           lr: number(values.lr, "lr"),

@@ -14,7 +14,7 @@ import type { Command } from "../../cli.ts";
 import { initBackend } from "../backend.ts";
 import { makeConfig, maxResolution, type PresetName, PRESETS } from "../config.ts";
 import { Dataset } from "../data/dataset.ts";
-import { fetchEmoji } from "../data/emoji.ts";
+import { cacheDir, fetchEmoji } from "../data/emoji.ts";
 import { readIndex } from "../data/format.ts";
 import { prepareDataset } from "../data/prepare.ts";
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
@@ -366,7 +366,7 @@ async function prune(out: string, keep: number): Promise<void> {
 /** The built-in dataset (twitter emoji, 64 px), prepared once under ~/.cache/stylegan. */
 export async function defaultDataset(log: (line: string) => void): Promise<string> {
   const folder = await fetchEmoji("twitter", { log });
-  const out = join(folder, "..", "prepared-twitter-64");
+  const out = join(cacheDir(), "prepared-twitter-64");
   const result = await prepareDataset(folder, { out, maxSize: 64, log });
   if (!result.complete) throw new Error(`Preparing the emoji dataset in ${out} did not complete`);
   return out;

@@ -4,6 +4,10 @@
  * and the progressive schedule, as the reference's `train.py` does it. Every random draw comes
  * from one seeded {@linkcode Rng}, so a run (and a resumed run) repeats exactly.
  *
+ * Reals come at the current resolution as they are, like the reference's loader gives them: the
+ * fade-in happens inside the networks (G's and D's skip paths weighted by alpha), not by blending
+ * real images across resolutions as the official TensorFlow code does.
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";

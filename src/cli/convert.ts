@@ -24,7 +24,9 @@ Converts a checkpoint to the stylegan safetensors format (G/, D/, Gema/, Adam st
 state dict), a Jittor port jt.save file, or a stylegan checkpoint.
 
 Options:
-  -h, --help   Show this help`;
+      --generator-only <which>  Keep only a generator, for sharing a model to sample from:
+                                ema (the EMA generator, else G) or g (the trained G, else EMA)
+  -h, --help                    Show this help`;
 
 /** The `convert` subcommand. */
 export const command: Command = {
@@ -34,7 +36,7 @@ export const command: Command = {
     try {
       parsed = parseArgs({
         args,
-        options: { help: { type: "boolean", short: "h" } },
+        options: { help: { type: "boolean", short: "h" }, "generator-only": { type: "string" } },
         allowPositionals: true,
       });
     } catch (e) {
@@ -52,12 +54,22 @@ export const command: Command = {
       );
       return 2;
     }
+    const only = parsed.values["generator-only"];
+    if (only !== undefined && only !== "ema" && only !== "g") {
+      console.error(`convert: --generator-only must be ema or g, got "${only}"\n\n${HELP}`);
+      return 2;
+    }
     try {
       const ckpt = await importCheckpointFile(input);
-      const { format: _format, notes, ...content } = ckpt;
+      const { format: _format, notes, ...all } = ckpt;
+      const picked = only === "ema"
+        ? ckpt.gRunning ?? ckpt.generator
+        : ckpt.generator ?? ckpt.gRunning;
+      if (only && !picked) throw new Error(`${input} holds no generator weights`);
+      const content = only ? { config: ckpt.config, gRunning: picked } : all;
       const bytes = encodeCheckpoint(content);
       await writeFileAtomic(output, bytes);
-      const parts = [
+      const parts = only ? [`${only === "ema" ? "EMA" : "trained"} generator as Gema`] : [
         ckpt.generator && "G",
         ckpt.discriminator && "D",
         ckpt.gRunning && "Gema",

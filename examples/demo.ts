@@ -45,7 +45,14 @@ const mixing = await styleMixingGrid(generator, {
 mixing.images.dispose();
 await write("mixing.png", mixing.png);
 
-const walk = await interpolate(generator, { from: 11, to: 12, frames: 24, space: "w", psi: 0.7, meanStyle: mean });
+const walk = await interpolate(generator, {
+  from: 11,
+  to: 12,
+  frames: 24,
+  space: "w",
+  psi: 0.7,
+  meanStyle: mean,
+});
 walk.images.dispose();
 await write("interpolation.gif", walk.gif);
 

@@ -40,14 +40,28 @@ Deno.test("training moves the generator towards the data (SWD drops), and `cli.t
     options: { batch: 8, initSize: 16, maxSize: 16, phaseImages: 200, seed: 4, emaDecay: 0.99 },
   });
   const before = await samplesSwd(trainer, data, 256);
-  for (let i = 0; i < 150; i++) await trainer.iterate((res, n) => data.batchTensor(res, n, { flip: true }));
+  for (let i = 0; i < 150; i++) {
+    await trainer.iterate((res, n) => data.batchTensor(res, n, { flip: true }));
+  }
   const after = await samplesSwd(trainer, data, 256);
   assert(after < 0.8 * before, `SWD went from ${before} to ${after}`);
 
   const ckpt = join(out, "trained.safetensors");
   await saveCheckpoint(ckpt, await trainer.toCheckpoint());
   const json = join(out, "metrics.json");
-  const code = await main(["metrics", ckpt, out, "--n", "128", "--backend", "wasm", "--out", json, "--size", "16"]);
+  const code = await main([
+    "metrics",
+    ckpt,
+    out,
+    "--n",
+    "128",
+    "--backend",
+    "wasm",
+    "--out",
+    json,
+    "--size",
+    "16",
+  ]);
   assert.equal(code, 0);
   const report = JSON.parse(await Deno.readTextFile(json));
   assert.equal(report.levels.length, 1);

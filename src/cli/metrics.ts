@@ -83,15 +83,15 @@ export const command: Command = {
           { length: count },
           (_, i) => Math.floor((i * data.count) / count),
         );
-        async function* reals() {
+        const reals = async function* () {
           for (let i = 0; i < indices.length; i += 256) {
             const part = indices.slice(i, i + 256);
             yield { shape: [part.length, size, size, 3], data: await data.images(size, part) };
           }
-        }
+        };
         const rng = new Rng(common.seed);
         const { mean, owned } = meanFor(generator, { psi: common.psi, seed: common.seed });
-        async function* fakes() {
+        const fakes = async function* () {
           for (let done = 0; done < n; done += common.batchSize) {
             const k = Math.min(common.batchSize, n - done);
             const z = drawLatents(rng, k, generator.config.styleDim);
@@ -107,7 +107,7 @@ export const command: Command = {
             yield images;
             images.dispose();
           }
-        }
+        };
         const result = await swd(reals(), fakes(), { seed: common.seed });
         if (owned) tf.dispose(mean);
         console.log(`resolution  swd x1e3   (${count} real, ${n} generated, psi ${common.psi})`);

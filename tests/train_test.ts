@@ -17,13 +17,13 @@ import { Trainer } from "../src/train/trainer.ts";
 
 const tiny = { ...PRESETS.tiny };
 
-/** 256 real emoji at 8..32 px, prepared once per test process. */
+/** 256 real emoji at 4..32 px, prepared once per test process. */
 let prepared: Promise<string> | undefined;
 function emojiDataset(): Promise<string> {
   prepared ??= (async () => {
     const folder = await fetchEmoji("twitter", {});
     const out = await Deno.makeTempDir({ prefix: "stylegan-emoji-" });
-    const result = await prepareDataset(folder, { out, maxSize: 32, limit: 256 });
+    const result = await prepareDataset(folder, { out, minSize: 4, maxSize: 32, limit: 256 });
     assert(result.complete);
     return out;
   })();

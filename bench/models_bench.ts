@@ -20,39 +20,30 @@ const info = await initBackend({ backend });
 console.error(`backend: ${info.name} (${info.reason})`);
 
 const BATCH = 16;
-for (const size of [8, 16, 32]) {
-  const levels = Math.log2(size) - 1;
-  const config = makeConfig("reference", { levels });
-  const g = new StyledGenerator({ config, seed: 1 });
-  const d = new Discriminator({ config, seed: 2 });
-  const z = tf.randomNormal([BATCH, config.styleDim]) as tf.Tensor2D;
-  const x = tf.randomUniform([BATCH, size, size, 3], -1, 1) as tf.Tensor4D;
-  // A 32 px iteration takes about a minute on a 2-core CPU: measure it once.
-  const options = size === 32 ? { n: 1, warmup: 0 } : { n: 3, warmup: 1 };
 
-  Deno.bench(
-    `G forward ${size} px, batch ${BATCH}`,
-    { group: `${size}px`, ...options },
-    async () => {
-      const images = g.apply(z);
-      await images.data();
-      images.dispose();
-    },
-  );
-
-  Deno.bench(
-    `D forward+backward ${size} px, batch ${BATCH}`,
-    { group: `${size}px`, ...options },
-    async () => {
-      const { value, grads } = tf.variableGrads(() => tf.mean(d.apply(x)), d.variables());
-      await Promise.all(Object.values(grads).map((t) => t.data()));
-      tf.dispose([value, ...Object.values(grads)]);
-    },
-  );
-
+/**
+ * The models of one size, built on first use. Only one size lives at a time: three sizes of
+ * full-width models plus their trainers' Adam moments would fill most of wasm's 4 GiB heap.
+ */
+type Models = {
+  g: StyledGenerator;
+  d: Discriminator;
+  trainer: Trainer;
+  z: tf.Tensor2D;
+  x: tf.Tensor4D;
+};
+let live: { size: number; models: Models } | undefined;
+function modelsFor(size: number): Models {
+  if (live?.size === size) return live.models;
+  if (live) {
+    const { g, d, trainer, z, x } = live.models;
+    tf.dispose([...g.variables(), ...d.variables(), z, x]);
+    trainer.dispose();
+  }
+  const config = makeConfig("reference", { levels: Math.log2(size) - 1 });
   const trainer = new Trainer({
     config,
-    // The R1 double backward of a full-width batch of 16 at 16 px and up does not fit wasm's 4 GiB heap.
+    // The R1 double backward of a full-width batch of 16 at 16 px and up does not fit in one pass.
     options: {
       batch: BATCH,
       initSize: size,
@@ -61,10 +52,40 @@ for (const size of [8, 16, 32]) {
       microBatch: { 8: undefined, 16: 8, 32: 4 }[size],
     },
   });
-  Deno.bench(`train iteration (D r1 + G + EMA) ${size} px, batch ${BATCH}`, {
+  const models = {
+    g: new StyledGenerator({ config, seed: 1 }),
+    d: new Discriminator({ config, seed: 2 }),
+    trainer,
+    z: tf.randomNormal([BATCH, config.styleDim]) as tf.Tensor2D,
+    x: tf.randomUniform([BATCH, size, size, 3], -1, 1) as tf.Tensor4D,
+  };
+  live = { size, models };
+  return models;
+}
+
+for (const size of [8, 16, 32]) {
+  // A 32 px iteration takes minutes on a 2-core CPU: measure it once.
+  const options = {
     group: `${size}px`,
-    ...options,
-  }, async () => {
+    ...(size === 32 ? { n: 1, warmup: 0 } : { n: 3, warmup: 1 }),
+  };
+
+  Deno.bench(`G forward ${size} px, batch ${BATCH}`, options, async () => {
+    const { g, z } = modelsFor(size);
+    const images = g.apply(z);
+    await images.data();
+    images.dispose();
+  });
+
+  Deno.bench(`D forward+backward ${size} px, batch ${BATCH}`, options, async () => {
+    const { d, x } = modelsFor(size);
+    const { value, grads } = tf.variableGrads(() => tf.mean(d.apply(x)), d.variables());
+    await Promise.all(Object.values(grads).map((t) => t.data()));
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+
+  Deno.bench(`train iteration (D r1 + G + EMA) ${size} px, batch ${BATCH}`, options, async () => {
+    const { trainer } = modelsFor(size);
     await trainer.iterate((res, n) => tf.randomUniform([n, res, res, 3], -1, 1) as tf.Tensor4D);
   });
 }

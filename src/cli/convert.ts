@@ -10,8 +10,8 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import type { Command } from "../../cli.ts";
+import { parseFlags } from "./_flags.ts";
 import { maxResolution } from "../config.ts";
 import { encodeCheckpoint } from "../io/checkpoint.ts";
 import { writeFileAtomic } from "../io/files.ts";
@@ -32,21 +32,11 @@ Options:
 export const command: Command = {
   summary: "Convert a reference, Jittor or stylegan checkpoint to a stylegan .safetensors file",
   async run(args: string[]): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        options: { help: { type: "boolean", short: "h" }, "generator-only": { type: "string" } },
-        allowPositionals: true,
-      });
-    } catch (e) {
-      console.error(`convert: ${(e as Error).message}\n\n${HELP}`);
-      return 2;
-    }
-    if (parsed.values.help) {
-      console.log(HELP);
-      return 0;
-    }
+    const parsed = parseFlags("convert", HELP, args, {
+      help: { type: "boolean", short: "h" },
+      "generator-only": { type: "string" },
+    });
+    if (typeof parsed === "number") return parsed;
     const [input, output] = parsed.positionals;
     if (parsed.positionals.length !== 2) {
       console.error(

@@ -9,8 +9,8 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import type { Command } from "../../cli.ts";
+import { parseFlags } from "./_flags.ts";
 import { EMOJI_PACKAGES, type EmojiSet, fetchEmoji } from "../data/emoji.ts";
 import { prepareDataset } from "../data/prepare.ts";
 import { positiveInt } from "./prepare.ts";
@@ -39,32 +39,19 @@ Options:
 export const command: Command = {
   summary: "Download and prepare a built-in dataset (emoji, 64 px)",
   async run(args: string[]): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        options: {
-          out: { type: "string" },
-          set: { type: "string", default: "twitter" },
-          "min-size": { type: "string" },
-          "max-size": { type: "string", default: "64" },
-          background: { type: "string" },
-          limit: { type: "string" },
-          workers: { type: "string" },
-          quiet: { type: "boolean", short: "q" },
-          help: { type: "boolean", short: "h" },
-        },
-      });
-    } catch (e) {
-      console.error(`dataset: ${(e as Error).message}\n\n${HELP}`);
-      return 2;
-    }
+    const parsed = parseFlags("dataset", HELP, args, {
+      out: { type: "string" },
+      set: { type: "string", default: "twitter" },
+      "min-size": { type: "string" },
+      "max-size": { type: "string", default: "64" },
+      background: { type: "string" },
+      limit: { type: "string" },
+      workers: { type: "string" },
+      quiet: { type: "boolean", short: "q" },
+      help: { type: "boolean", short: "h" },
+    });
+    if (typeof parsed === "number") return parsed;
     const { values, positionals } = parsed;
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
     if (positionals.length !== 1 || positionals[0] !== "emoji" || !values.out) {
       console.error(`dataset: expected \`emoji --out <dataset-dir>\`\n\n${HELP}`);
       return 2;

@@ -9,8 +9,8 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import type { Command } from "../../cli.ts";
+import { parseFlags } from "./_flags.ts";
 import { maxResolution, numLevels, type StyleGANConfig } from "../config.ts";
 import { importCheckpointFile, type ImportedCheckpoint, parameterNames } from "../io/import.ts";
 import type { StateDict } from "../types.ts";
@@ -111,21 +111,11 @@ function format(path: string, info: CheckpointInfo): string {
 export const command: Command = {
   summary: "Show what a checkpoint holds (format, resolution, config, parameters, progress)",
   async run(args: string[]): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        options: { help: { type: "boolean", short: "h" }, json: { type: "boolean" } },
-        allowPositionals: true,
-      });
-    } catch (e) {
-      console.error(`info: ${(e as Error).message}\n\n${HELP}`);
-      return 2;
-    }
-    if (parsed.values.help) {
-      console.log(HELP);
-      return 0;
-    }
+    const parsed = parseFlags("info", HELP, args, {
+      help: { type: "boolean", short: "h" },
+      json: { type: "boolean" },
+    });
+    if (typeof parsed === "number") return parsed;
     if (parsed.positionals.length !== 1) {
       console.error(
         `info: expected one <checkpoint>, got ${parsed.positionals.length} arguments\n\n${HELP}`,

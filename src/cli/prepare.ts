@@ -9,8 +9,8 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import type { Command } from "../../cli.ts";
+import { parseFlags } from "./_flags.ts";
 import { prepareDataset } from "../data/prepare.ts";
 
 const HELP = `Usage: deno run -A cli.ts prepare <images-dir> --out <dataset-dir> [options]
@@ -48,31 +48,18 @@ export function positiveInt(value: string | undefined, name: string): number | u
 export const command: Command = {
   summary: "Pack a folder of PNG/JPEG images into a dataset (resumable, parallel)",
   async run(args: string[]): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        options: {
-          out: { type: "string" },
-          "min-size": { type: "string" },
-          "max-size": { type: "string" },
-          background: { type: "string" },
-          workers: { type: "string" },
-          limit: { type: "string" },
-          quiet: { type: "boolean", short: "q" },
-          help: { type: "boolean", short: "h" },
-        },
-      });
-    } catch (e) {
-      console.error(`prepare: ${(e as Error).message}\n\n${HELP}`);
-      return 2;
-    }
+    const parsed = parseFlags("prepare", HELP, args, {
+      out: { type: "string" },
+      "min-size": { type: "string" },
+      "max-size": { type: "string" },
+      background: { type: "string" },
+      workers: { type: "string" },
+      limit: { type: "string" },
+      quiet: { type: "boolean", short: "q" },
+      help: { type: "boolean", short: "h" },
+    });
+    if (typeof parsed === "number") return parsed;
     const { values, positionals } = parsed;
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
     if (positionals.length !== 1 || !values.out) {
       console.error(`prepare: expected one <images-dir> and --out <dataset-dir>\n\n${HELP}`);
       return 2;

@@ -11,8 +11,8 @@
  */
 
 import { extname, join } from "node:path";
-import { parseArgs } from "node:util";
 import type { Command } from "../../cli.ts";
+import { parseFlags } from "./_flags.ts";
 import { type BackendName, initBackend } from "../backend.ts";
 import { Dataset } from "../data/dataset.ts";
 import { decodeImage } from "../data/decode.ts";
@@ -139,30 +139,17 @@ function chooseSize(sets: ImageSet[], requested: string | undefined): number {
 export const command: Command = {
   summary: "Sliced Wasserstein distance between two image folders or prepared datasets",
   async run(args: string[]): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        options: {
-          size: { type: "string" },
-          n: { type: "string" },
-          seed: { type: "string", default: "0" },
-          background: { type: "string", default: "white" },
-          normalization: { type: "string", default: "real" },
-          backend: { type: "string", default: "auto" },
-          help: { type: "boolean", short: "h" },
-        },
-        allowPositionals: true,
-      });
-    } catch (e) {
-      console.error(`swd: ${(e as Error).message}\n\n${HELP}`);
-      return 2;
-    }
+    const parsed = parseFlags("swd", HELP, args, {
+      size: { type: "string" },
+      n: { type: "string" },
+      seed: { type: "string", default: "0" },
+      background: { type: "string", default: "white" },
+      normalization: { type: "string", default: "real" },
+      backend: { type: "string", default: "auto" },
+      help: { type: "boolean", short: "h" },
+    });
+    if (typeof parsed === "number") return parsed;
     const { values, positionals } = parsed;
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
     if (positionals.length !== 2) {
       console.error(
         `swd: expected <images-a> <images-b>, got ${positionals.length} arguments\n\n${HELP}`,

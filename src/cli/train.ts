@@ -9,8 +9,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import type { Command } from "../../cli.ts";
+import { parseFlags } from "./_flags.ts";
 import { initBackend } from "../backend.ts";
 import { makeConfig, maxResolution, type PresetName, PRESETS } from "../config.ts";
 import { Dataset } from "../data/dataset.ts";
@@ -416,47 +416,34 @@ function number(value: string | undefined, name: string): number | undefined {
 export const command: Command = {
   summary: "Train a StyleGAN progressively on a prepared dataset (default: emoji)",
   async run(args: string[]): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        options: {
-          out: { type: "string" },
-          preset: { type: "string", default: "small" },
-          "init-size": { type: "string" },
-          "max-size": { type: "string" },
-          loss: { type: "string" },
-          "no-mixing": { type: "boolean" },
-          "phase-images": { type: "string" },
-          batch: { type: "string" },
-          sched: { type: "boolean" },
-          lr: { type: "string" },
-          "micro-batch": { type: "string" },
-          "stddev-group": { type: "string" },
-          kimg: { type: "string" },
-          iterations: { type: "string" },
-          seed: { type: "string" },
-          backend: { type: "string", default: "auto" },
-          "sample-every": { type: "string", default: "200" },
-          "checkpoint-every": { type: "string", default: "1000" },
-          "log-every": { type: "string", default: "20" },
-          "swd-images": { type: "string", default: "256" },
-          keep: { type: "string", default: "3" },
-          "no-flip": { type: "boolean" },
-          resume: { type: "boolean" },
-          help: { type: "boolean", short: "h" },
-        },
-      });
-    } catch (e) {
-      console.error(`train: ${(e as Error).message}\n\n${HELP}`);
-      return 2;
-    }
+    const parsed = parseFlags("train", HELP, args, {
+      out: { type: "string" },
+      preset: { type: "string", default: "small" },
+      "init-size": { type: "string" },
+      "max-size": { type: "string" },
+      loss: { type: "string" },
+      "no-mixing": { type: "boolean" },
+      "phase-images": { type: "string" },
+      batch: { type: "string" },
+      sched: { type: "boolean" },
+      lr: { type: "string" },
+      "micro-batch": { type: "string" },
+      "stddev-group": { type: "string" },
+      kimg: { type: "string" },
+      iterations: { type: "string" },
+      seed: { type: "string" },
+      backend: { type: "string", default: "auto" },
+      "sample-every": { type: "string", default: "200" },
+      "checkpoint-every": { type: "string", default: "1000" },
+      "log-every": { type: "string", default: "20" },
+      "swd-images": { type: "string", default: "256" },
+      keep: { type: "string", default: "3" },
+      "no-flip": { type: "boolean" },
+      resume: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    });
+    if (typeof parsed === "number") return parsed;
     const { values, positionals } = parsed;
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
     const log = (line: string) => console.error(line);
     try {
       if (!(values.preset in PRESETS)) throw new Error(`Unknown --preset "${values.preset}"`);
